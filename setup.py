@@ -46,6 +46,9 @@ setup(
         "spacy_scorers": [
             "spacy_bert_ner.entity_scorer.v1 = spacy_bert_ner.scoring:make_entity_scorer",
         ],
+        "spacy_readers": [
+            "spacy_bert_ner.ConllCorpus.v1 = spacy_bert_ner.readers:create_conll_corpus",
+        ],
         "console_scripts": ["spacy-bert-ner = spacy_bert_ner.cli:main"],
     },
     classifiers=[
