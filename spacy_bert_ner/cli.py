@@ -31,11 +31,6 @@ app = typer.Typer(
 )
 
 
-@app.callback()
-def _commands() -> None:
-    """Keeps `convert` a subcommand while it is the only command."""
-
-
 def print_error(message: str) -> None:
     """One red line on stderr (wasabi's fail style, never wrapped)."""
     line = " ".join(str(message).split("\n"))
@@ -130,6 +125,25 @@ def convert_cli(
         f"Wrote {len(result.files)} file(s) in {result.seconds:.2f}s "
         f"({total['tokens_per_second']:,} tokens/s)" + (f"; summary: {summary}" if summary else "")
     )
+
+
+@app.command("evaluate")
+@fails_cleanly
+def evaluate_cli(
+    model: str = typer.Argument(..., help="A pipeline: package name or folder"),
+    data: Path = typer.Argument(..., help="Gold data: a .spacy file, or a CoNLL file read directly", exists=True),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for metrics.json, report.md, confusion.png, errors.html"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU to use, -1 for CPU"),
+    batch_size: int = typer.Option(64, "--batch-size", "-b", help="Docs per nlp.pipe batch"),
+) -> None:
+    """Score a pipeline's entities per type: exact-match P/R/F, token report,
+    error classes, confusion matrix, confidence calibration and speed."""
+    from .evaluate import evaluate, print_summary
+
+    scores = evaluate(model, data, output=output, gpu_id=gpu_id, batch_size=batch_size)
+    print_summary(scores)
+    if output is not None:
+        msg.good(f"Wrote metrics.json, report.md, confusion.png and errors.html to {output}")
 
 
 if __name__ == "__main__":

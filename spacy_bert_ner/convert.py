@@ -13,7 +13,6 @@
   are renamed together once every input has converted.
 """
 import json
-import os
 import tempfile
 import time
 import zlib
@@ -32,6 +31,7 @@ from spacy.util import get_lang_class
 from spacy.vocab import Vocab
 
 from .conll import ConllDoc, ConllReader
+from .files import PendingFile
 from .errors import BertNerError
 
 ATTRS = ("ORTH", "ENT_IOB", "ENT_TYPE", "SENT_START")
@@ -167,34 +167,6 @@ class DocBinWriter:
     def close(self) -> None:
         self._spill.close()
         self._spaces.close()
-
-
-class PendingFile:
-    """A file written under a temporary name beside `path`; commit() renames it."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        except OSError as e:
-            raise BertNerError(f"{path}: cannot write there ({e.strerror})") from None
-        self.tmp = Path(tmp)
-        self.file = os.fdopen(fd, "wb")
-
-    def commit(self) -> None:
-        try:
-            self.file.close()
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)
-            os.replace(self.tmp, self.path)
-        except OSError as e:
-            self.discard()
-            raise BertNerError(f"{self.path}: cannot write it ({e.strerror})") from None
-
-    def discard(self) -> None:
-        self.file.close()
-        self.tmp.unlink(missing_ok=True)
 
 
 @dataclass

@@ -2,7 +2,6 @@
 import html
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -11,6 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 
+from .files import write_text_atomic
 from .scoring import ERROR_CLASSES, score_entities
 
 MAX_ERROR_DOCS = 50
@@ -74,22 +74,14 @@ def write_report(scores: Dict[str, Any], output: Path) -> List[Path]:
     output.mkdir(parents=True, exist_ok=True)
     examples = scores.pop("_examples", [])
     written = [
-        _atomic_write(output / "metrics.json", json.dumps(scores, indent=2, sort_keys=True)),
-        _atomic_write(output / "report.md", markdown_report(scores)),
-        _atomic_write(output / "errors.html", errors_html(examples)),
+        write_text_atomic(output / "metrics.json", json.dumps(scores, indent=2, sort_keys=True)),
+        write_text_atomic(output / "report.md", markdown_report(scores)),
+        write_text_atomic(output / "errors.html", errors_html(examples)),
     ]
     png = confusion_png(scores["ents_confusion"], output / "confusion.png")
     if png is not None:
         written.append(png)
     return written
-
-
-def _atomic_write(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf8") as file_:
-        file_.write(text)
-    os.replace(tmp, path)
-    return path
 
 
 def _pct(x: float) -> str:
