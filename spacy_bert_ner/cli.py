@@ -146,5 +146,18 @@ def evaluate_cli(
         msg.good(f"Wrote metrics.json, report.md, confusion.png and errors.html to {output}")
 
 
+@app.command("plot")
+@fails_cleanly
+def plot_cli(
+    log: Path = typer.Argument(..., help="train_log.jsonl written by spacy_bert_ner.JsonlLogger.v1", exists=True),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for the PNGs (default: the log's)"),
+) -> None:
+    """Plot loss and F per entity type against step from a training log."""
+    from .plots import plot_training_log
+
+    for path in plot_training_log(log, output or log.parent):
+        msg.good(f"Wrote {path}")
+
+
 if __name__ == "__main__":
     main()

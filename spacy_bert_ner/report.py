@@ -1,7 +1,6 @@
 """What `evaluate` writes: metrics.json, report.md, confusion.png and errors.html."""
 import html
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -11,6 +10,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from .files import write_text_atomic
+from .plots import save_figure
 from .scoring import ERROR_CLASSES, score_entities
 
 MAX_ERROR_DOCS = 50
@@ -155,12 +155,7 @@ def confusion_png(confusion: Dict[str, Any], path: Path) -> Optional[Path]:
         for j, value in enumerate(row):
             ax.text(j, i, str(value), ha="center", va="center", color="white" if value > peak / 2 else "black")
     ax.set_title("Entity type confusion")
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return save_figure(fig, path)
 
 
 def errors_html(examples: Sequence[Example], cap: int = MAX_ERROR_DOCS) -> str:
