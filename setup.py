@@ -46,6 +46,9 @@ setup(
         "spacy_scorers": [
             "spacy_bert_ner.entity_scorer.v1 = spacy_bert_ner.scoring:make_entity_scorer",
         ],
+        "spacy_callbacks": [
+            "spacy_bert_ner.publish_checkpoints.v1 = spacy_bert_ner.training:publish_checkpoints",
+        ],
         "spacy_loggers": ["spacy_bert_ner.JsonlLogger.v1 = spacy_bert_ner.loggers:jsonl_logger"],
         "spacy_readers": [
             "spacy_bert_ner.ConllCorpus.v1 = spacy_bert_ner.readers:create_conll_corpus",

@@ -16,7 +16,7 @@ def build_hf_encoder(
     window_size: int = 256,
     context: str = "document",
     pooling: str = "first",
-    max_batch_pieces: int = 8192,
+    max_batch_pieces: int = 2048,
     mixed_precision: bool = False,
     grad_scaler_config: dict = {},
 ) -> Model[List[Doc], List[Floats2d]]:

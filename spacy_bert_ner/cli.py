@@ -127,6 +127,25 @@ def convert_cli(
     )
 
 
+@app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@fails_cleanly
+def train_cli(
+    ctx: typer.Context,
+    config_path: Path = typer.Argument(..., help="Training config", exists=True, dir_okay=False),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for model-last, model-best and the training log"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU to use, -1 for CPU"),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUTPUT/model-last"),
+) -> None:
+    """`spacy train` with checkpoints that are always complete: each is written
+    aside and renamed into place, so killing the run never loses the last good
+    model. Extra `--section.key value` options override the config, as in spaCy."""
+    from spacy.cli._util import parse_config_overrides
+
+    from .training import train
+
+    train(config_path, output, use_gpu=gpu_id, overrides=parse_config_overrides(ctx.args), resume=resume)
+
+
 @app.command("evaluate")
 @fails_cleanly
 def evaluate_cli(

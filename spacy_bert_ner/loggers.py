@@ -10,6 +10,8 @@ from spacy.training.loggers import console_logger_v3
 from spacy.util import registry
 from wasabi import msg
 
+from .errors import BertNerError
+
 Logger = Callable[..., Any]
 LOG_NAME = "train_log.jsonl"
 
@@ -93,6 +95,8 @@ def jsonl_logger(
                     msg.info(f"Training log {path}; plots: {', '.join(str(p) for p in written)}")
                 except ImportError:
                     msg.warn("matplotlib is not installed: no training plots (pip install matplotlib)")
+                except BertNerError as err:
+                    msg.warn(f"No training plots: {err}")
 
         return log_step, finalize
 

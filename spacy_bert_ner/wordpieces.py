@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Iterator, List, Sequence
 
 import numpy as np
-from spacy.attrs import SENT_START
+from spacy.attrs import ORTH, SENT_START
 from spacy.tokens import Doc
 
 CONTEXTS = ("document", "sentence")
+SENTENCE_FINAL = (".", "!", "?", "...", "…", "。", "！", "？")
 
 
 @dataclass
@@ -48,10 +49,11 @@ def make_windows(
 
     context "document" packs consecutive sentences into windows of up to
     `window_size` pieces, so each sentence is read with its neighbours;
-    "sentence" gives every sentence a window of its own. A sentence longer than
-    a window (or a doc without sentence boundaries) is cut into windows that
-    overlap by a margin, and each word is owned by the window where it is
-    furthest from an edge. Windows never overlap otherwise.
+    "sentence" gives every sentence a window of its own. Without sentence
+    annotation, sentence-final punctuation marks the units. A sentence longer
+    than a window is cut into windows that overlap by a margin, and each word is
+    owned by the window where it is furthest from an edge. Windows never overlap
+    otherwise.
     """
     if context not in CONTEXTS:
         raise ValueError(f"context must be one of {CONTEXTS}, not '{context}'")
@@ -113,13 +115,17 @@ def _pieces_per_word(doc: Doc, encoding, unk_id: int, max_pieces: int):
 
 
 def _segments(doc: Doc, context: str) -> np.ndarray:
-    """Word offsets [0, s1, s2, ..., n] of the units windows are built from."""
+    """Word offsets [0, s1, s2, ..., n] of the units windows are built from: the
+    doc's sentences where they are set, else spans ending in sentence-final
+    punctuation, so raw text packs into windows without overlap too."""
     n = len(doc)
     if doc.has_annotation("SENT_START"):
         starts = np.flatnonzero(doc.to_array([SENT_START]).reshape(-1) == 1)
-        starts = starts[starts > 0]
-        return np.concatenate([[0], starts, [n]])
-    return np.asarray([0, n])
+    else:
+        final = [doc.vocab.strings.add(p) for p in SENTENCE_FINAL]
+        starts = np.flatnonzero(np.isin(doc.to_array([ORTH]).reshape(-1), final)) + 1
+    starts = starts[(starts > 0) & (starts < n)]
+    return np.concatenate([[0], starts, [n]]).astype(np.int64)
 
 
 def _plan_windows(bounds: np.ndarray, lengths: np.ndarray, capacity: int, context: str) -> Iterator:

@@ -49,3 +49,32 @@ def make_tiny_encoder(path: Path, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def tiny_encoder(tmp_path_factory) -> str:
     return str(make_tiny_encoder(tmp_path_factory.mktemp("tiny_bert")))
+
+
+TRAIN_DATA = [
+    ("Angela Merkel visited Paris today .", [(0, 13, "PER"), (22, 27, "LOC")]),
+    ("Reuters said Google joined the United Nations .", [(0, 7, "ORG"), (13, 19, "ORG"), (31, 45, "ORG")]),
+]
+TEXTS = [text for text, _ in TRAIN_DATA]
+
+
+def entities(doc):
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+@pytest.fixture(scope="session")
+def overfit_nlp(tiny_encoder):
+    """bert_ner on the tiny encoder, overfit to TRAIN_DATA (spaCy's overfitting pattern)."""
+    import spacy
+    from spacy.training import Example
+    from spacy.util import fix_random_seed
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("bert_ner", config={"model": {"encoder": {"name": tiny_encoder}}})
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN_DATA]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(60):
+        losses = nlp.update(examples, sgd=optimizer)
+    assert losses["bert_ner"] < 0.01
+    return nlp

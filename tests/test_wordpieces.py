@@ -70,3 +70,14 @@ def test_padded_batches_cover_every_word_once(encoder, pooling):
         assert b.input_ids.shape == b.attention_mask.shape
         assert b.input_ids.size <= max(100, b.input_ids.shape[1])
         assert np.all(b.piece_index < b.input_ids.size)
+
+
+def test_raw_text_packs_at_sentence_final_punctuation(encoder):
+    nlp = spacy.blank("en")
+    words = (["paris", "paris", "paris", "."] * 30)[:-1]
+    doc = Doc(nlp.vocab, words=words)  # no sentence annotation
+    windows = make_windows([doc], encoder.tokenizer, encoder.tokenizer_info, 22, "document")
+    check_invariants(windows, [doc], 22)
+    # windows end at a period, and no word is read twice (no overlap)
+    assert sum(len(w) - 2 for w in windows.windows) == len(words)
+    assert all(w[-2] == windows.windows[0][4] for w in windows.windows[:-1])
