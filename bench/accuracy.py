@@ -41,8 +41,9 @@ def steps_per_epoch(config, docs: List[Doc]) -> int:
     return sum(1 for _ in batcher(docs))
 
 
-def spacy_train(config_path: Path, output: Path, overrides: Dict[str, str]) -> float:
-    args = [sys.executable, "-m", "spacy", "train", str(config_path), "--output", str(output)]
+def spacy_train(config_path: Path, output: Path, overrides: Dict[str, str], ours: bool = False) -> float:
+    module = "spacy_bert_ner" if ours else "spacy"
+    args = [sys.executable, "-m", module, "train", str(config_path), "--output", str(output)]
     for key, value in overrides.items():
         args += [f"--{key}", str(value)]
     start = time.time()
@@ -66,23 +67,29 @@ def main(
     workdir: Path = typer.Option(REPO / "training" / "bench", help="Where corpora and models go"),
     output: Path = typer.Option(REPO / "bench" / "results" / "accuracy.json", help="JSON table"),
     threads: int = typer.Option(2, help="torch threads"),
+    train_docs: int = typer.Option(0, help="Use only the first N training documents (0: all; for a quick check)"),
 ) -> None:
     """Train and score the three systems, one after another, and print the table."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(threads)
     seed_everything(0)
     corpus = workdir / "corpus"
-    subprocess.run([sys.executable, "-m", "spacy_bert_ner", "convert", str(conll_dir), str(corpus)], check=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "spacy_bert_ner", "convert", str(conll_dir), str(corpus), "--lang", "en"], check=True)
     paths = {split: corpus / f"{name}.spacy" for split, name in SPLITS.items()}
     nlp = spacy.blank("en")
     docs = {split: read_docs(path, nlp) for split, path in paths.items()}
+    if train_docs:
+        docs["train"] = docs["train"][:train_docs]
+        paths["train"] = corpus / f"train-{train_docs}.spacy"
+        DocBin(docs=docs["train"]).to_disk(paths["train"])
     results = json.loads(output.read_text()) if output.exists() else {}
     train_args = {"paths.train": paths["train"], "paths.dev": paths["dev"], "paths.encoder": encoder}
 
     if "ours" in systems:
         cfg = load_config(config)
         steps = epochs * steps_per_epoch(cfg, docs["train"])
-        seconds = spacy_train(config, workdir / "ours", {**train_args, "training.max_steps": steps})
+        seconds = spacy_train(config, workdir / "ours", {**train_args, "training.max_steps": steps}, ours=True)
         results["bert_ner (ours)"] = summarize(workdir / "ours" / "model-last", docs, seconds, steps)
     if "spacy" in systems:
         cfg = stock_spacy_config(encoder, str(paths["train"]), str(paths["dev"]))

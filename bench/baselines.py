@@ -137,6 +137,23 @@ class HFRecipe:
         return [out[i] for i in range(len(sentences_words))]
 
 
+def hf_ner_pipeline(encoder: str, labels: Sequence[str], gpu_id: int = -1):
+    """`pipeline("token-classification", aggregation_strategy="simple")` on the
+    encoder with a (fresh) token-classification head; long texts in strides."""
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
+
+    path = resolve_encoder(encoder)
+    tags = ["O"] + [f"{p}-{label}" for label in labels for p in "BI"]
+    model = AutoModelForTokenClassification.from_pretrained(
+        path, num_labels=len(tags), id2label=dict(enumerate(tags)), label2id={t: i for i, t in enumerate(tags)}
+    )
+    tokenizer = AutoTokenizer.from_pretrained(path, model_max_length=512)
+    return pipeline(
+        "token-classification", model=model, tokenizer=tokenizer, aggregation_strategy="simple",
+        device=gpu_id if gpu_id >= 0 else -1, stride=64,
+    )
+
+
 def with_predicted_ents(docs: Sequence[Doc], recipe: HFRecipe) -> List[Doc]:
     """Copies of `docs` carrying the recipe's entities (for the shared scorer)."""
     predicted = []

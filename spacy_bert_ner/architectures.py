@@ -19,6 +19,7 @@ def build_hf_encoder(
     max_batch_pieces: int = 2048,
     mixed_precision: bool = False,
     grad_scaler_config: dict = {},
+    quantize: bool = False,
 ) -> Model[List[Doc], List[Floats2d]]:
     """A Hugging Face encoder giving one vector per token.
 
@@ -30,6 +31,8 @@ def build_hf_encoder(
     pooling (str): "first" wordpiece of each token, or "mean" of its pieces.
     max_batch_pieces (int): padded wordpieces per forward pass.
     mixed_precision (bool): autocast to half precision on GPU.
+    quantize (bool): predict on CPU with int8 dynamically quantized linear
+        layers (training is unaffected).
     """
     grad_scaler = PyTorchGradScaler(enabled=mixed_precision, **grad_scaler_config)
     return hf_encoder(
@@ -40,6 +43,7 @@ def build_hf_encoder(
         max_batch_pieces=max_batch_pieces,
         mixed_precision=mixed_precision,
         grad_scaler=grad_scaler,
+        quantize=quantize,
     )
 
 

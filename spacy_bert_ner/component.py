@@ -35,6 +35,7 @@ context = "document"
 pooling = "first"
 max_batch_pieces = 2048
 mixed_precision = false
+quantize = false
 
 [model.case_features]
 @architectures = "spacy_bert_ner.CaseFeatures.v1"

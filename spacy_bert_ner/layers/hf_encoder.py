@@ -29,6 +29,7 @@ def hf_encoder(
     max_batch_pieces: int = 2048,
     mixed_precision: bool = False,
     grad_scaler: Optional[PyTorchGradScaler] = None,
+    quantize: bool = False,
 ) -> Model[List[Doc], List[Floats2d]]:
     """The encoder layer. Its weights come from `name` at `initialize` (or from
     a saved pipeline); building it never touches the network."""
@@ -55,6 +56,7 @@ def hf_encoder(
             "context": context,
             "pooling": pooling,
             "max_batch_pieces": max_batch_pieces,
+            "quantize": quantize,
         },
     )
 
@@ -93,6 +95,7 @@ class EncoderShim(PyTorchShim):
             torch.nn.utils.clip_grad_norm_(params, optimizer.grad_clip)
         self._torch_optimizer.step()
         self._model.zero_grad(set_to_none=True)
+        self._model.forget_quantized()
         self._grad_scaler.update()
 
 
@@ -130,7 +133,8 @@ def forward(model: Model, docs: List[Doc], is_train: bool) -> Tuple[List[Floats2
     if is_train:
         vectors, backprop_torch = shim(ArgsKwargs(args=(inputs,), kwargs={}), is_train=True)
     else:
-        vectors = _predict(shim, module, inputs)
+        int8 = model.attrs["quantize"] and shim.device.type == "cpu"  # int8 kernels are CPU-only
+        vectors = _predict(shim, module.quantized() if int8 else module, inputs)
     output = model.ops.alloc2f(n_words, module.width)
     for batch, batch_vectors in zip(batches, vectors):
         output[model.ops.asarray(batch.words)] = torch2xp(batch_vectors, ops=model.ops)

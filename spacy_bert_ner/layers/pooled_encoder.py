@@ -1,4 +1,5 @@
 """The PyTorch side of the encoder: transformer forward plus word pooling."""
+import copy
 from typing import Any, Dict, List, Optional
 
 import torch
@@ -17,6 +18,20 @@ class PooledEncoder(torch.nn.Module):
         # Plain data, not parameters: serialized by encoder_loading.serialize_encoder.
         self.tokenizer_info = tokenizer_info
         self._tokenizer = None
+        self._cache: Dict[str, "PooledEncoder"] = {}  # a plain dict: not a submodule
+
+    def quantized(self) -> "PooledEncoder":
+        """An int8 dynamically quantized copy for CPU inference, cached until
+        `forget_quantized` (called when the weights change)."""
+        if "int8" not in self._cache:
+            int8 = torch.ao.quantization.quantize_dynamic(
+                copy.deepcopy(self.transformer).cpu(), {torch.nn.Linear}, dtype=torch.qint8
+            )
+            self._cache["int8"] = PooledEncoder(int8, self.tokenizer_info).eval()
+        return self._cache["int8"]
+
+    def forget_quantized(self) -> None:
+        self._cache.clear()
 
     @property
     def tokenizer(self):
