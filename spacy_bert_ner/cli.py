@@ -154,12 +154,13 @@ def evaluate_cli(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for metrics.json, report.md, confusion.png, errors.html"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU to use, -1 for CPU"),
     batch_size: int = typer.Option(64, "--batch-size", "-b", help="Docs per nlp.pipe batch"),
+    int8: bool = typer.Option(False, "--int8", help="Predict with int8 dynamic quantisation (CPU)"),
 ) -> None:
     """Score a pipeline's entities per type: exact-match P/R/F, token report,
     error classes, confusion matrix, confidence calibration and speed."""
     from .evaluate import evaluate, print_summary
 
-    scores = evaluate(model, data, output=output, gpu_id=gpu_id, batch_size=batch_size)
+    scores = evaluate(model, data, output=output, gpu_id=gpu_id, batch_size=batch_size, int8=int8)
     print_summary(scores)
     if output is not None:
         msg.good(f"Wrote metrics.json, report.md, confusion.png and errors.html to {output}")

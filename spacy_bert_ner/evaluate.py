@@ -23,24 +23,32 @@ def load_gold(path: Path, vocab: Vocab) -> List[Doc]:
     return [make_doc(vocab, conll_doc) for conll_doc in ConllReader(path)]
 
 
-def load_pipeline(model: str, gpu_id: int):
+def load_pipeline(model: str, gpu_id: int, int8: bool = False):
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
+    config = {}
+    if int8:
+        config = {"components": {"bert_ner": {"model": {"encoder": {"quantize": True}}}}}
     try:
-        return spacy.load(model)
+        return spacy.load(model, config=config)
     except OSError as err:
         raise BertNerError(f"Cannot load the pipeline '{model}': {err}") from None
 
 
-def evaluate(model: str, data: Path, *, output: Optional[Path] = None, gpu_id: int = -1, batch_size: int = 64) -> Dict[str, Any]:
-    """Score `model` on `data`; write the report files to `output` if given."""
-    nlp = load_pipeline(model, gpu_id)
+def evaluate(
+    model: str, data: Path, *, output: Optional[Path] = None, gpu_id: int = -1, batch_size: int = 64, int8: bool = False
+) -> Dict[str, Any]:
+    """Score `model` on `data`; write the report files to `output` if given.
+
+    int8 (bool): predict with the encoder's linear layers quantized to int8 (CPU).
+    """
+    nlp = load_pipeline(model, gpu_id, int8)
     gold = load_gold(Path(data), nlp.vocab)
     if not gold:
         raise BertNerError(f"{data}: holds no documents to evaluate on")
     scores = evaluate_pipeline(nlp, gold, batch_size=batch_size)
     scores.update({"model": str(model), "model_name": f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}",
-                   "model_version": nlp.meta.get("version"), "data": str(data)})
+                   "model_version": nlp.meta.get("version"), "data": str(data), "int8": int8})
     if output is not None:
         write_report(scores, Path(output))
     scores.pop("_examples", None)
