@@ -12,65 +12,50 @@ What is read:
   columns) separate documents, whether they open or close each document;
 - plain or gzip-compressed files (detected from the bytes, not the name),
   `\\n` or `\\r\\n` line ends, with or without a final newline, with or without
-  a UTF-8 byte-order mark, in any Python codec (`encoding`).
+  a UTF-8 byte-order mark, in any Python codec (`encoding`): `conll_input.py`
+  turns the bytes into text.
 
 Documents follow the `-DOCSTART-` markers. A file without markers gives one
 document per `n_sents` sentences (default 1); so does a file whose only marker
 opens it (CoNLL-2002's esp.train), rather than one huge document. A document is
 never empty.
 
-Tag schemes (the tag is `O` or `PREFIX-TYPE`, any TYPE such as `creative-work`):
-- iob1: `I-X` starts an entity unless it continues an X entity; `B-X` starts one
-  (the original CoNLL-2003 layout uses it only between two adjacent X entities);
-- iob2 (BIO): entities are `B-X I-X*`;
-- bioes (IOBES): `S-X` or `B-X I-X* E-X`;
-- biluo (BILOU): `U-X` or `B-X I-X* L-X`.
+The tags are read in one of the schemes of `tag_schemes.py` (iob1, iob2, bioes,
+biluo). With `scheme="auto"` the reader looks at the first sentences of the file
+until it has seen `DETECT_TAGS` entity tags (or `DETECT_MAX_TOKENS` tokens) and
+applies `detect_scheme` to them. A later tag whose prefix does not belong to the
+detected scheme is an error that names the line and asks for `--scheme`.
 
-Auto-detection (`scheme="auto"`) looks at the first sentences of the file until
-it has seen `DETECT_TAGS` entity tags (or `DETECT_MAX_TOKENS` tokens):
-1. any `S-`/`E-` → bioes; any `U-`/`L-` → biluo (both → error);
-2. otherwise count how entities start: an entity opened by `B-X` that does not
-   directly follow an X entity is evidence for iob2, one opened by `I-X` for
-   iob1; iob2 when the B-openings outnumber the I-openings, else iob1 (also when
-   there are no entities: iob1 accepts every B/I/O sequence, so it is the
-   choice that cannot be wrong).
-A later tag whose prefix does not belong to the detected scheme is an error that
-names the line and asks for `--scheme`. For B/I/O data iob1 and iob2 give the
-same spans; the scheme decides what counts as a repair.
-
-Repairs (the reading of conlleval and seqeval's default mode): an `I-X` that
-does not continue an X entity starts one (not a repair in iob1); a BIOES/BILUO
-entity left without its `E-`/`L-` ends at its last token; an `E-X`/`L-X` with no
-open X entity is a one-token entity. `strict=True` turns each repair into a
-`ConllError`; otherwise they are counted (`ConllReader.repairs`).
+Tag sequences that need a repair (see `tag_schemes.py`) are repaired and counted
+(`ConllReader.repairs`); `strict=True` turns each repair into a `ConllError`.
 """
 import codecs
-import gzip
 import re
-import zlib
 from collections import Counter
-from contextlib import ExitStack
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
+from .conll_input import ConllInput
 from .errors import BertNerError, ConllError
+from .tag_schemes import (
+    PREFIXES,
+    ROLES,
+    Span,
+    _decode,
+    detect_scheme,
+    normalize_scheme,
+    parse_tag,
+    repair_message,
+)
 
 DOCSTART = "-DOCSTART-"
-SCHEMES = ("iob1", "iob2", "bioes", "biluo")
-SCHEME_ALIASES = {"bio": "iob2", "iobes": "bioes", "bilou": "biluo"}
-PREFIXES = {"iob1": "BI", "iob2": "BI", "bioes": "BIES", "biluo": "BILU"}
-ROLES = {"B": "B", "I": "I", "E": "E", "L": "E", "S": "S", "U": "S"}
 DETECT_TAGS = 1000
 DETECT_MAX_TOKENS = 100_000
-CHUNK_BYTES = 1 << 20
-MAX_LINE_BYTES = 16 << 20
 N_REPAIR_EXAMPLES = 5
-_LONE_CR = re.compile(rb"\r(?!\n)")
 _MARKER_LINE = re.compile(r"^[^\S\n]*-DOCSTART-(?:[^\S\n][^\n]*)?$", re.MULTILINE)
 
-Span = Tuple[int, int, str]  # token start, token end (exclusive), label
 PathLike = Union[str, Path]
 Sentence = Tuple[List[str], List[str], int]  # words, tags, line of the first token
 
@@ -100,184 +85,6 @@ class ConllDoc:
         return zip(starts[:-1], starts[1:])
 
 
-def normalize_scheme(scheme: str) -> str:
-    """'auto' or one of SCHEMES; accepts bio, iobes and bilou as aliases."""
-    name = str(scheme).strip().lower()
-    name = SCHEME_ALIASES.get(name, name)
-    if name != "auto" and name not in SCHEMES:
-        raise BertNerError(
-            f"unknown tag scheme {scheme!r}: use auto, {', '.join(SCHEMES)} "
-            f"(or the aliases {', '.join(SCHEME_ALIASES)})"
-        )
-    return name
-
-
-def parse_tag(tag: str) -> Tuple[str, str]:
-    """('O', '') for O, else (prefix, entity type); ValueError for anything else."""
-    if tag == "O":
-        return "O", ""
-    if len(tag) >= 2 and tag[1] == "-":
-        if tag[0] not in ROLES:
-            raise ValueError(
-                f"tag {tag!r} has an unknown prefix '{tag[0]}-': expected O, or B-/I- (IOB), "
-                "S-/E- (BIOES) or U-/L- (BILUO) before the entity type"
-            )
-        if len(tag) == 2:
-            raise ValueError(f"tag {tag!r} has no entity type after its prefix (e.g. {tag}PER)")
-        return tag[0], tag[2:]
-    raise ValueError(
-        f"{tag!r} is not an entity tag: expected O or PREFIX-TYPE such as B-PER or I-LOC"
-    )
-
-
-def detect_scheme(sentences: Iterable[Sequence[str]]) -> str:
-    """The tag scheme of these tag sequences, by the rule in the module docstring."""
-    seen = set()
-    b_starts = i_starts = 0
-    for tags in sentences:
-        prev = None
-        for tag in tags:
-            prefix, label = parse_tag(tag)
-            if prefix == "O":
-                prev = None
-                continue
-            seen.add(prefix)
-            if prefix == "B" and prev != label:
-                b_starts += 1
-            elif prefix == "I" and prev != label:
-                i_starts += 1
-            prev = label
-    bioes, biluo = bool(seen & set("ES")), bool(seen & set("LU"))
-    if bioes and biluo:
-        raise ValueError("the tags mix BIOES (S-/E-) and BILUO (U-/L-) prefixes")
-    if bioes:
-        return "bioes"
-    if biluo:
-        return "biluo"
-    return "iob2" if b_starts > i_starts else "iob1"
-
-
-def spans_to_tags(n_tokens: int, spans: Iterable[Span], scheme: str) -> List[str]:
-    """The tags of a sentence of n_tokens with these (sorted, disjoint) spans."""
-    scheme = normalize_scheme(scheme)
-    end_p, single_p = ("L", "U") if scheme == "biluo" else ("E", "S")
-    tags = ["O"] * n_tokens
-    prev_end, prev_label = -1, None
-    for start, end, label in spans:
-        if scheme == "iob1":
-            first = "B" if (start == prev_end and label == prev_label) else "I"
-            tags[start:end] = [f"{first}-{label}"] + [f"I-{label}"] * (end - start - 1)
-        elif scheme == "iob2":
-            tags[start:end] = [f"B-{label}"] + [f"I-{label}"] * (end - start - 1)
-        elif end - start == 1:
-            tags[start] = f"{single_p}-{label}"
-        else:
-            inside = [f"I-{label}"] * (end - start - 2)
-            tags[start:end] = [f"B-{label}"] + inside + [f"{end_p}-{label}"]
-        prev_end, prev_label = end, label
-    return tags
-
-
-# on_repair(kind, i, start): token i needed a repair; start is the open entity's
-# first token (for "unclosed") or i.
-RepairHook = Callable[[str, int, int], None]
-
-
-def _decode(
-    tags: Sequence[str], roles: Dict[str, Tuple[str, str]], scheme: str, on_repair: RepairHook
-) -> List[Span]:
-    """Spans of one sentence. roles maps every non-O tag to (role B/I/E/S, label)."""
-    spans: List[Span] = []
-    closes = scheme == "bioes" or scheme == "biluo"
-    i_repairs = scheme != "iob1"
-    start = -1
-    label = ""
-    for i, tag in enumerate(tags):
-        if tag == "O":
-            if start >= 0:
-                if closes:
-                    on_repair("unclosed", i - 1, start)
-                spans.append((start, i, label))
-                start = -1
-            continue
-        role, lab = roles[tag]
-        if role == "I" and start >= 0 and lab == label:
-            continue
-        if role == "E" and start >= 0 and lab == label:
-            spans.append((start, i + 1, label))
-            start = -1
-            continue
-        if start >= 0:  # any other tag ends the open entity
-            if closes:
-                on_repair("unclosed", i - 1, start)
-            spans.append((start, i, label))
-            start = -1
-        if role == "B":
-            start, label = i, lab
-        elif role == "I":
-            if i_repairs:
-                on_repair("i_start", i, i)
-            start, label = i, lab
-        elif role == "E":
-            on_repair("e_start", i, i)
-            spans.append((i, i + 1, lab))
-        else:
-            spans.append((i, i + 1, lab))
-    if start >= 0:
-        if closes:
-            on_repair("unclosed", len(tags) - 1, start)
-        spans.append((start, len(tags), label))
-    return spans
-
-
-def repair_message(kind: str, tags: Sequence[str], i: int, start: int, scheme: str) -> Tuple[str, str]:
-    """(what is wrong, how a lenient reader reads it) for a repair found by _decode."""
-    name = scheme.upper()
-    if kind == "i_start":
-        label = tags[i][2:]
-        return (
-            f"{tags[i]} does not continue a {label} entity ({name} entities start with B-{label})",
-            "read it as the start of a new entity",
-        )
-    if kind == "unclosed":
-        label = tags[start][2:]
-        end = "L" if scheme == "biluo" else "E"
-        return (
-            f"the {label} entity opened by {tags[start]} does not end with {end}-{label}",
-            f"end it at its last token ({tags[i]})",
-        )
-    label = tags[i][2:]
-    return (
-        f"{tags[i]} ends a {label} entity that was never opened with B-{label}",
-        "read it as a one-token entity",
-    )
-
-
-def tags_to_spans(
-    tags: Sequence[str], scheme: str = "iob2", strict: bool = False, repairs: Optional[Counter] = None
-) -> List[Span]:
-    """The entity spans of one sentence's tags; ValueError for a bad tag, or a
-    repair under strict. Repairs are counted by kind into `repairs` if given."""
-    scheme = normalize_scheme(scheme)
-    if scheme == "auto":
-        scheme = detect_scheme([tags])
-    roles: Dict[str, Tuple[str, str]] = {}
-    for tag in tags:
-        if tag != "O" and tag not in roles:
-            prefix, label = parse_tag(tag)
-            if prefix not in PREFIXES[scheme]:
-                raise ValueError(f"tag {tag!r} is not in the {scheme.upper()} scheme")
-            roles[tag] = (ROLES[prefix], label)
-
-    def on_repair(kind: str, i: int, start: int) -> None:
-        if strict:
-            raise ValueError(repair_message(kind, tags, i, start, scheme)[0])
-        if repairs is not None:
-            repairs[kind] += 1
-
-    return _decode(tags, roles, scheme, on_repair)
-
-
 def _field_column(line: str, index: int, tab: bool) -> int:
     """1-based character column where field `index` of the line starts (0 if none)."""
     if tab:
@@ -289,13 +96,6 @@ def _field_column(line: str, index: int, tab: bool) -> int:
         if k == index:
             return match.start() + 1
     return 0
-
-
-def _ascii_compatible(encoding: str) -> bool:
-    try:
-        return "\n -DOCSTART-\t".encode(encoding) == b"\n -DOCSTART-\t"
-    except (UnicodeError, LookupError):
-        return False
 
 
 class ConllReader:
@@ -351,13 +151,19 @@ class ConllReader:
         if self.encoding == "utf-8-sig":
             self.encoding = "utf-8"
         self.limit = limit
+        self._input = ConllInput(self.path, self.encoding)
         self._reset()
+
+    @property
+    def compressed(self) -> bool:
+        """Whether the file is gzip-compressed (known once a pass has opened it)."""
+        return self._input.compressed
 
     def _reset(self) -> None:
         self.scheme = self.scheme_option
         self.n_columns = 0
         self.delimiter = ""
-        self.doc_markers = self.compressed = False
+        self.doc_markers = False
         self.n_docs = self.n_sents_read = self.n_tokens = self.n_ents = self.n_lines = 0
         self.labels: Counter = Counter()
         self.repairs: Counter = Counter()
@@ -622,13 +428,13 @@ class ConllReader:
             return 0
         return 0
 
-    # -- bytes → text lines -----------------------------------------------------
+    # -- text → lines -------------------------------------------------------------
 
     def _has_markers(self) -> bool:
         """Whether a -DOCSTART- line comes after a token line (a scan that stops
         there): one that only opens the file, as in CoNLL-2002's esp.*, is a header."""
         seen_token = False
-        for _, text in self._texts():
+        for _, text in self._input:
             pos = 0
             for marker in _MARKER_LINE.finditer(text) if DOCSTART in text else ():
                 if seen_token or text[pos : marker.start()].strip():
@@ -640,174 +446,12 @@ class ConllReader:
     def _blocks(self) -> Iterator[Tuple[int, List[str]]]:
         """(line number of the first line, lines) for each block of the file."""
         lineno = 1
-        for _, text in self._texts():
+        for _, text in self._input:
             lines = text.split("\n")
             if text.endswith("\n"):
                 lines.pop()
             yield lineno, lines
             lineno += len(lines)
-
-    def _texts(self) -> Iterator[Tuple[int, str]]:
-        """(line number, text) blocks that end at a line end (but the last one)."""
-        with ExitStack() as stack:
-            stream = self._open(stack)
-            if _ascii_compatible(self.encoding):
-                yield from self._texts_bytewise(stream)
-            else:
-                yield from self._texts_codec(stream)
-
-    def _open(self, stack: ExitStack):
-        try:
-            raw = stack.enter_context(open(self.path, "rb"))
-            magic = raw.read(10)
-            raw.seek(0)
-        except IsADirectoryError:
-            raise BertNerError(f"{self.path}: is a folder, not a CoNLL file") from None
-        except OSError as e:
-            raise BertNerError(f"{self.path}: cannot read it ({e.strerror}); check the path") from None
-        kind = {
-            b"PK\x03\x04": "a zip archive",
-            b"\xfd7zXZ": "xz-compressed",
-            b"(\xb5/\xfd": "zstd-compressed",
-        }
-        if magic[:3] == b"BZh" and magic[4:10] == b"1AY&SY":
-            kind[magic[:3]] = "bzip2-compressed"
-        for start, what in kind.items():
-            if magic.startswith(start):
-                raise ConllError(
-                    self.path, 1, f"the file is {what}: decompress it first (or gzip it: .gz "
-                    "files are read directly)"
-                )
-        if magic.startswith(b"\x1f\x8b"):
-            self.compressed = True
-            return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
-        self.compressed = False
-        return raw
-
-    def _read(self, stream, lineno: int) -> bytes:
-        try:
-            return stream.read(CHUNK_BYTES)
-        except (OSError, EOFError, zlib.error) as e:
-            if not self.compressed:
-                raise BertNerError(f"{self.path}: cannot read it ({e})") from None
-            raise ConllError(
-                self.path,
-                lineno,
-                f"cannot decompress the gzip data ({e}): the file is damaged or truncated; "
-                "get a complete copy",
-            ) from None
-
-    def _texts_bytewise(self, stream) -> Iterator[Tuple[int, str]]:
-        encoding = self.encoding
-        lineno, offset, pending = 1, 0, b""
-        first = True
-        while True:
-            data = self._read(stream, lineno)
-            if not offset and not pending and encoding == "utf-8" and data[:2] in (
-                b"\xff\xfe",
-                b"\xfe\xff",
-            ):
-                raise ConllError(
-                    self.path, 1, "the file starts with a UTF-16 byte-order mark: pass "
-                    "--encoding utf-16"
-                )
-            if not data:
-                break
-            nul = data.find(b"\x00")
-            if nul >= 0:
-                at = offset + len(pending) + nul
-                where = lineno + pending.count(b"\n") + data.count(b"\n", 0, nul)
-                raise ConllError(
-                    self.path,
-                    where,
-                    f"a NUL byte at byte offset {at}: this looks like a binary file, not CoNLL "
-                    "text (give a CoNLL text file, plain or .gz; UTF-16 text needs --encoding "
-                    "utf-16)",
-                )
-            block = pending + data if pending else data
-            cut = block.rfind(b"\n") + 1
-            if not cut:
-                if len(block) > MAX_LINE_BYTES:
-                    raise ConllError(
-                        self.path, lineno, f"a line longer than {MAX_LINE_BYTES >> 20} MB: "
-                        "this does not look like CoNLL text (one token per line)"
-                    )
-                pending = block
-                continue
-            pending = block[cut:]
-            self._check_line_ends(block[:cut], offset, lineno)
-            text = self._decode_bytes(block[:cut], offset, lineno)
-            if first:
-                text = text[1:] if text.startswith("\ufeff") else text
-                first = False
-            yield lineno, text
-            lineno += block.count(b"\n", 0, cut)
-            offset += cut
-        if pending:
-            self._check_line_ends(pending.rstrip(b"\r"), offset, lineno)
-            text = self._decode_bytes(pending, offset, lineno)
-            yield lineno, (text[1:] if first and text.startswith("\ufeff") else text)
-
-    def _check_line_ends(self, block: bytes, offset: int, lineno: int) -> None:
-        lone = _LONE_CR.search(block) if b"\r" in block else None
-        if lone:
-            at = lone.start()
-            raise ConllError(
-                self.path,
-                lineno + block.count(b"\n", 0, at),
-                f"a carriage return without a line feed at byte offset {offset + at}: lines must "
-                "end with \\n or \\r\\n (convert old Mac line ends, e.g. tr '\\r' '\\n')",
-            )
-
-    def _decode_bytes(self, block: bytes, offset: int, lineno: int) -> str:
-        try:
-            return block.decode(self.encoding)
-        except UnicodeDecodeError as e:
-            line_start = block.rfind(b"\n", 0, e.start) + 1
-            line = lineno + block.count(b"\n", 0, e.start)
-            column = len(block[line_start : e.start].decode(self.encoding, "replace")) + 1
-            if line == 1 and offset == 0 and block.startswith(b"\xef\xbb\xbf"):
-                column -= 1
-            bad = block[e.start : e.end].hex(" ")
-            raise ConllError(
-                self.path,
-                line,
-                f"byte(s) {bad} at byte offset {offset + e.start} are not valid {self.encoding}: "
-                "pass --encoding with the file's encoding (e.g. --encoding latin-1 or cp1252)",
-                column,
-            ) from None
-
-    def _texts_codec(self, stream) -> Iterator[Tuple[int, str]]:
-        decoder = codecs.getincrementaldecoder(self.encoding)("strict")
-        lineno, pending = 1, ""
-        while True:
-            data = self._read(stream, lineno)
-            try:
-                text = pending + decoder.decode(data, final=not data)
-            except UnicodeError as e:
-                reason = e.reason if isinstance(e, UnicodeDecodeError) else str(e)
-                raise ConllError(
-                    self.path,
-                    lineno + pending.count("\n"),
-                    f"the text is not valid {self.encoding} ({reason}): pass --encoding with "
-                    "the file's encoding",
-                ) from None
-            if "\x00" in text:
-                raise ConllError(
-                    self.path, lineno + text[: text.index("\x00")].count("\n"),
-                    f"a NUL character: this does not look like {self.encoding} text; check "
-                    "--encoding",
-                )
-            if not data:
-                if text:
-                    yield lineno, text.lstrip("\ufeff") if lineno == 1 else text
-                return
-            cut = text.rfind("\n") + 1
-            pending = text[cut:]
-            if cut:
-                block = text[:cut]
-                yield lineno, block.lstrip("\ufeff") if lineno == 1 else block
-                lineno += block.count("\n")
 
 
 def read_conll(path: PathLike, **options) -> Iterator[ConllDoc]:

@@ -8,16 +8,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spacy_bert_ner.conll import (
+from spacy_bert_ner.conll import ConllReader, read_conll
+from spacy_bert_ner.errors import BertNerError, ConllError
+from spacy_bert_ner.tag_schemes import (
     SCHEMES,
-    ConllReader,
     detect_scheme,
     parse_tag,
-    read_conll,
     spans_to_tags,
     tags_to_spans,
 )
-from spacy_bert_ner.errors import BertNerError, ConllError
 
 CONLL03 = """-DOCSTART- -X- O O
 
