@@ -53,6 +53,7 @@ setup(
         "spacy_readers": [
             "spacy_bert_ner.ConllCorpus.v1 = spacy_bert_ner.readers:create_conll_corpus",
         ],
+        "spacy_cli": ["bert-ner = spacy_bert_ner.spacy_cli:app"],
         "console_scripts": ["spacy-bert-ner = spacy_bert_ner.cli:main"],
     },
     classifiers=[
