@@ -139,3 +139,33 @@ def test_copy_of_pipeline_folder_predicts_the_same(overfit_nlp, saved, tmp_path)
     shutil.copytree(saved, copy)
     nlp = spacy.load(copy)
     assert [entities(nlp(t)) for t in TEXTS] == [entities(overfit_nlp(t)) for t in TEXTS]
+
+
+def snapshot(folder: Path):
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*")}
+
+
+def test_commands_write_only_inside_their_output(saved, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(REPO / "corpus" / "test.conll", work / "test.conll")
+    before = snapshot(work)
+    commands = [
+        ["convert", "test.conll", "out/test.spacy"],
+        ["evaluate", str(saved), "test.conll", "--output", "report"],
+    ]
+    (work / "out").mkdir()
+    before[work / "out"] = (work / "out").stat().st_mtime_ns
+    for args in commands:
+        done = subprocess.run([sys.executable, "-m", "spacy_bert_ner", *args], cwd=work, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    after = snapshot(work)
+    new = {p for p in after if p not in before}
+    assert all(p.is_relative_to(work / "out") or p.is_relative_to(work / "report") for p in new), new
+    assert all(after[p] == before[p] for p in before if p != work / "out"), "an existing file was modified"
+    assert not [p for p in snapshot(saved) if p.stat().st_mtime_ns > max(before.values())]
