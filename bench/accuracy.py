@@ -68,6 +68,7 @@ def main(
     output: Path = typer.Option(REPO / "bench" / "results" / "accuracy.json", help="JSON table"),
     threads: int = typer.Option(2, help="torch threads"),
     train_docs: int = typer.Option(0, help="Use only the first N training documents (0: all; for a quick check)"),
+    variant: str = typer.Option("", help="Ablation of (a): no-case-features or sentence-context"),
 ) -> None:
     """Train and score the three systems, one after another, and print the table."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -88,9 +89,11 @@ def main(
 
     if "ours" in systems:
         cfg = load_config(config)
+        name, config = ablation(cfg, variant, workdir) if variant else ("bert_ner (ours)", config)
         steps = epochs * steps_per_epoch(cfg, docs["train"])
-        seconds = spacy_train(config, workdir / "ours", {**train_args, "training.max_steps": steps}, ours=True)
-        results["bert_ner (ours)"] = summarize(workdir / "ours" / "model-last", docs, seconds, steps)
+        out = workdir / ("ours-" + variant if variant else "ours")
+        seconds = spacy_train(config, out, {**train_args, "training.max_steps": steps}, ours=True)
+        results[name] = summarize(out / "model-last", docs, seconds, steps)
     if "spacy" in systems:
         cfg = stock_spacy_config(encoder, str(paths["train"]), str(paths["dev"]))
         steps = epochs * steps_per_epoch(cfg, docs["train"])
@@ -115,6 +118,21 @@ def main(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2))
     print_table(results, epochs)
+
+
+def ablation(cfg, variant: str, workdir: Path):
+    """A copy of the config without case features or document context."""
+    encoder = cfg["components"]["bert_ner"]["model"]
+    if variant == "no-case-features":
+        encoder["case_features"] = None
+    elif variant == "sentence-context":
+        encoder["encoder"]["context"] = "sentence"
+    else:
+        raise typer.BadParameter(f"unknown variant {variant}")
+    path = workdir / f"ours-{variant}.cfg"
+    workdir.mkdir(parents=True, exist_ok=True)
+    cfg.to_disk(path)
+    return f"bert_ner (ours), {variant.replace('-', ' ')}", path
 
 
 def summarize(model_path: Path, docs, seconds: float, steps: int) -> Dict:
