@@ -53,7 +53,7 @@ def jsonl_logger(
         path = folder / LOG_NAME
         stream = path.open("w", encoding="utf8")
         start = time.time()
-        state: Dict[str, Any] = {"best_score": None, "best_step": None, "words": 0, "seconds": 0.0}
+        state: Dict[str, Any] = {"best_score": None, "best_step": None, "words": 0, "seconds": 0.0, "step": -1}
 
         def log_step(info: Optional[Dict[str, Any]]) -> None:
             for log, _ in loggers:
@@ -66,7 +66,8 @@ def jsonl_logger(
                 state["best_score"], state["best_step"] = float(info["score"]), info["step"]
             words = info["words"] - state["words"]
             seconds = elapsed - state["seconds"]
-            state["words"], state["seconds"] = info["words"], elapsed
+            steps = max(info["step"] - state["step"], 1)  # spaCy sums losses since the last evaluation
+            state["words"], state["seconds"], state["step"] = info["words"], elapsed, info["step"]
             record = {
                 "step": info["step"],
                 "epoch": info["epoch"],
@@ -76,6 +77,7 @@ def jsonl_logger(
                 "best_step": state["best_step"],
                 "best_score": state["best_score"],
                 "losses": {k: float(v) for k, v in info["losses"].items()},
+                "loss_per_step": {k: float(v) / steps for k, v in info["losses"].items()},
                 "words_seen": info["words"],
                 "train_words_per_second": words / seconds if seconds > 0 else 0.0,
                 "scores": info["other_scores"],

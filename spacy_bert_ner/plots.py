@@ -34,10 +34,11 @@ def plot_training_log(path: Path, output_dir: Path) -> List[Path]:
     output_dir.mkdir(parents=True, exist_ok=True)
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    for name in records[-1]["losses"]:
-        ax.plot(steps, [r["losses"].get(name, float("nan")) for r in records], marker="o", label=name)
+    for name in records[-1]["loss_per_step"]:
+        ax.plot(steps, [r["loss_per_step"].get(name, float("nan")) for r in records], marker="o", label=name)
     ax.set_xlabel("step")
-    ax.set_ylabel("loss since the previous evaluation")
+    ax.set_ylabel("mean loss per step since the previous evaluation")
+    ax.set_yscale("log")
     ax.set_title("Training loss")
     ax.legend()
     loss_png = save_figure(fig, output_dir / "train_loss.png")
