@@ -52,6 +52,7 @@ setup(
         "spacy_loggers": ["spacy_bert_ner.JsonlLogger.v1 = spacy_bert_ner.loggers:jsonl_logger"],
         "spacy_readers": [
             "spacy_bert_ner.ConllCorpus.v1 = spacy_bert_ner.readers:create_conll_corpus",
+            "spacy_bert_ner.DocBinCorpus.v1 = spacy_bert_ner.readers:create_docbin_corpus",
         ],
         "spacy_cli": ["bert-ner = spacy_bert_ner.spacy_cli:app"],
         "console_scripts": ["spacy-bert-ner = spacy_bert_ner.cli:main"],

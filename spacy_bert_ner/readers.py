@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Union
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from spacy.util import registry
 
@@ -119,3 +119,34 @@ class ConllCorpus:
         spaces = [True] * len(conll_doc.words)
         spaces[-1] = False
         return Example(Doc(nlp.vocab, words=conll_doc.words, spaces=spaces), reference)
+
+
+@registry.readers("spacy_bert_ner.DocBinCorpus.v1")
+def create_docbin_corpus(path: Optional[Union[str, Path]], limit: int = 0) -> Callable[[Language], Iterator[Example]]:
+    """Read a .spacy file as training Examples that keep the gold tokenization.
+
+    spaCy's Corpus either re-tokenizes each document's text (so gold tokens the
+    tokenizer splits, like "Bre-X", are learned on other tokens than the ones
+    evaluated) or, with gold_preproc, cuts documents into sentences (losing the
+    document context). This reader does neither: the predicted Doc has the
+    gold words and spaces, unannotated.
+
+    path (str / Path): the .spacy file.
+    limit (int): read at most this many documents (0: all).
+    """
+    if path is None:
+        raise BertNerError("the corpus has no path: set it in the config, e.g. --paths.train FILE")
+    source = Path(path)
+    if not source.is_file():
+        raise BertNerError(f"{source}: no such .spacy file; check the corpus path (run the convert step?)")
+
+    def read(nlp: Language) -> Iterator[Example]:
+        for i, reference in enumerate(DocBin().from_disk(source).get_docs(nlp.vocab)):
+            if limit and i >= limit:
+                return
+            if len(reference):
+                words = [t.text for t in reference]
+                spaces = [bool(t.whitespace_) for t in reference]
+                yield Example(Doc(nlp.vocab, words=words, spaces=spaces), reference)
+
+    return read

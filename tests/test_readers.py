@@ -99,3 +99,23 @@ def test_bad_paths_fail_early(tmp_path):
         create_conll_corpus(tmp_path / "missing.conll")
     with pytest.raises(BertNerError, match="unknown tag scheme"):
         create_conll_corpus(__file__, scheme="xyz")
+
+
+def test_docbin_corpus_keeps_gold_tokens_and_whole_documents(tmp_path):
+    import spacy
+    from spacy.util import registry
+
+    from spacy_bert_ner.convert import convert
+
+    conll = tmp_path / "data.conll"
+    conll.write_text(
+        "-DOCSTART- -X- O O\n\nBre-X NNP I-NP I-ORG\nfell VBD I-VP O\n. . O O\n\n"
+        "Calgary NNP I-NP I-LOC\nshrugged VBD I-VP O\n. . O O\n"
+    )
+    convert(conll, tmp_path / "data.spacy", n_sents=2)
+    read = registry.resolve({"r": {"@readers": "spacy_bert_ner.DocBinCorpus.v1", "path": str(tmp_path / "data.spacy")}})["r"]
+    (example,) = list(read(spacy.blank("en")))
+    assert [t.text for t in example.predicted] == ["Bre-X", "fell", ".", "Calgary", "shrugged", "."]
+    assert not example.predicted.has_annotation("ENT_IOB")
+    assert [(e.text, e.label_) for e in example.reference.ents] == [("Bre-X", "ORG"), ("Calgary", "LOC")]
+    assert example.get_aligned_ner() == ["U-ORG", "O", "O", "U-LOC", "O", "O"]
