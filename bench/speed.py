@@ -70,9 +70,15 @@ def sample_examples(path: Path, nlp, n: int = 20):
 
 
 def build_ours(encoder: str, data: Path, int8: bool = False):
+    """A trained pipeline (--model, e.g. the packaged one) or an initialised
+    bert_ner on `encoder`: an untrained head is exactly as fast."""
     import spacy
     from thinc.api import Adam
 
+    model = os.environ.get("BENCH_MODEL")
+    if model:
+        quantize = {"components": {"bert_ner": {"model": {"encoder": {"quantize": int8}}}}}
+        return spacy.load(model, config=quantize)
     nlp = spacy.blank("en")
     nlp.add_pipe("bert_ner", config={"model": {"encoder": {"name": encoder, "quantize": int8}}})
     nlp.initialize(lambda: sample_examples(data, nlp), sgd=Adam(1e-5))
@@ -223,6 +229,7 @@ def main(
     train_batch_words: int = typer.Option(1000, help="Words per training batch, both systems"),
     memory_docs: int = typer.Option(0, help="Stream this many docs through nlp.pipe and report RSS (0: skip)"),
     int8: bool = typer.Option(False, help="Also measure bert_ner with int8 dynamic quantisation"),
+    model: str = typer.Option("", help="A trained bert_ner pipeline (name or folder) for (a) and (d)"),
     output: Path = typer.Option(REPO / "bench" / "results" / "speed.json", help="JSON results"),
     worker: str = typer.Option("", hidden=True),
     mode: str = typer.Option("sents", hidden=True),
@@ -244,7 +251,7 @@ def main(
     with tempfile.TemporaryDirectory() as tmp:
         if random_size:
             encoder = random_encoder(encoder, random_size, Path(tmp) / random_size)
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "BENCH_MODEL": model, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
                "TOKENIZERS_PARALLELISM": "false"}
         base = [sys.executable, __file__, str(data), "--encoder", encoder, "--threads", str(threads),
                 "--n-sents", str(n_sents), "--gpu-id", str(gpu_id), "--train-steps", str(train_steps),
