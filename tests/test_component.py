@@ -2,6 +2,7 @@
 import pickle
 
 import pytest
+import torch
 import spacy
 
 from conftest import TEXTS, TRAIN_DATA, entities
@@ -56,3 +57,16 @@ def test_uninitialized_component_says_what_to_do(tiny_encoder):
     nlp.add_pipe("bert_ner", config={"model": {"encoder": {"name": tiny_encoder}}})
     with pytest.raises(ValueError, match="E109"):
         nlp("Paris")
+
+
+def test_int8_copy_quantizes_only_the_layer_norm_readers(overfit_nlp):
+    """query/key/value and the feed-forward input go int8; the two projections
+    that read attention and GELU outputs (outliers) stay float."""
+    module = overfit_nlp.get_pipe("bert_ner").model.get_ref("encoder").shims[0]._model
+    quantized = dict(module.quantized().transformer.named_modules())
+    int8 = {name for name, layer in quantized.items() if isinstance(layer, torch.ao.nn.quantized.dynamic.Linear)}
+    assert int8 and all(name.endswith(("query", "key", "value", "intermediate.dense")) for name in int8)
+    assert isinstance(quantized["encoder.layer.0.output.dense"], torch.nn.Linear)
+    assert isinstance(quantized["encoder.layer.0.attention.output.dense"], torch.nn.Linear)
+    doc = overfit_nlp(TEXTS[0])
+    assert entities(doc)  # the float model still predicts; quantization made a copy
