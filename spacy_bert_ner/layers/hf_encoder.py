@@ -9,6 +9,7 @@ from thinc.api import ArgsKwargs, get_torch_default_device, Model, PyTorchGradSc
 from thinc.types import Floats2d
 
 from ..encoder_loading import deserialize_encoder, load_pretrained, serialize_encoder
+from ..memory import release_freed_memory
 from ..wordpieces import CONTEXTS, make_windows, pad_batches
 from .pooled_encoder import PooledEncoder
 
@@ -184,7 +185,12 @@ def _predict(shim: PyTorchShim, module: PooledEncoder, inputs: List[dict]) -> Li
     """Inference without autograd bookkeeping (faster than thinc's no_grad path)."""
     module.eval()
     device_type = "cuda" if shim.device.type == "cuda" else "cpu"
+    vectors = []
     with torch.inference_mode(), torch.autocast(
         device_type, enabled=shim._mixed_precision and device_type == "cuda"
     ):
-        return module(inputs)
+        for batch in inputs:
+            vectors.append(module.encode(**batch))
+            if device_type == "cpu":
+                release_freed_memory()  # keeps a long nlp.pipe's RSS flat
+    return vectors
