@@ -1,5 +1,6 @@
 """The `bert_ner` component: transformer token classification with BILUO tags,
 constrained decoding, and a confidence for every entity."""
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
@@ -21,6 +22,8 @@ from .errors import EncoderLoadError
 
 DEFAULT_SPANS_KEY = "bert_ner"
 MAX_TEXT_LENGTH = 100_000_000
+# Encoder settings that a loaded pipeline takes from its config, not the saved model.
+INFERENCE_SETTINGS = ("quantize", "max_batch_pieces", "window_size", "context")
 DEFAULT_MODEL_CONFIG = """
 [model]
 @architectures = "spacy_bert_ner.TokenClassifier.v1"
@@ -158,7 +161,8 @@ class BertNER(TrainablePipe):
                 "again, or retrain (python -m spacy_bert_ner train)."
             )
         try:
-            return super().from_disk(path, exclude=exclude)
+            with self._keeping_inference_settings():
+                return super().from_disk(path, exclude=exclude)
         except (KeyboardInterrupt, MemoryError):
             raise
         except Exception as err:
@@ -168,6 +172,20 @@ class BertNER(TrainablePipe):
                 "written by an incompatible version: copy the pipeline again, install the "
                 "spacy-bert-ner version it was trained with, or retrain."
             ) from None
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> "BertNER":
+        with self._keeping_inference_settings():
+            return super().from_bytes(bytes_data, exclude=exclude)
+
+    @contextmanager
+    def _keeping_inference_settings(self) -> Iterator[None]:
+        """thinc restores a layer's attrs from the saved model; the settings
+        that only steer inference come from this pipeline's config instead, so
+        `spacy.load(model, config=...)` can change them."""
+        encoder = self.model.get_ref("encoder")
+        settings = {key: encoder.attrs[key] for key in INFERENCE_SETTINGS if key in encoder.attrs}
+        yield
+        encoder.attrs.update(settings)
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
         """Annotate a stream of docs, in order. Docs are predicted in buffers of

@@ -70,3 +70,16 @@ def test_int8_copy_quantizes_only_the_layer_norm_readers(overfit_nlp):
     assert isinstance(quantized["encoder.layer.0.attention.output.dense"], torch.nn.Linear)
     doc = overfit_nlp(TEXTS[0])
     assert entities(doc)  # the float model still predicts; quantization made a copy
+
+
+def test_loading_takes_inference_settings_from_the_config(overfit_nlp, tmp_path):
+    """thinc restores attrs from the saved model; spacy.load's config must win
+    for the settings that only steer inference (quantize, context, ...)."""
+    overfit_nlp.to_disk(tmp_path / "model")
+    settings = {"quantize": True, "context": "sentence", "max_batch_pieces": 512}
+    nlp = spacy.load(tmp_path / "model", config={"components": {"bert_ner": {"model": {"encoder": settings}}}})
+    attrs = nlp.get_pipe("bert_ner").model.get_ref("encoder").attrs
+    assert {key: attrs[key] for key in settings} == settings
+    plain = spacy.load(tmp_path / "model")
+    assert plain.get_pipe("bert_ner").model.get_ref("encoder").attrs["quantize"] is False
+    assert entities(plain(TEXTS[0])) == entities(overfit_nlp(TEXTS[0]))
