@@ -69,7 +69,6 @@ def main(
     threads: int = typer.Option(2, help="torch threads"),
     train_docs: int = typer.Option(0, help="Use only the first N training documents (0: all; for a quick check)"),
     variant: str = typer.Option("", help="Ablation of (a): no-case-features or sentence-context"),
-    label: str = typer.Option("", help="Name (a)'s row and folder after this, to compare configs side by side"),
 ) -> None:
     """Train and score the three systems, one after another, and print the table."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -91,10 +90,8 @@ def main(
     if "ours" in systems:
         cfg = load_config(config)
         name, config = ablation(cfg, variant, workdir) if variant else ("bert_ner (ours)", config)
-        suffix = "-".join(x for x in (variant, label) if x)
-        name = f"{name}, {label}" if label else name
         steps = epochs * steps_per_epoch(cfg, docs["train"])
-        out = workdir / ("ours-" + suffix if suffix else "ours")
+        out = workdir / ("ours-" + variant if variant else "ours")
         seconds = spacy_train(config, out, {**train_args, "training.max_steps": steps}, ours=True)
         results[name] = summarize(out / "model-last", docs, seconds, steps)
         save(results, output)
